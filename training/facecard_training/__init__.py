@@ -1,0 +1,1 @@
+"""Rebuild facecard's ONNX models from the packaged TF.js weights and UTKFace crops."""

@@ -1,0 +1,93 @@
+"""Agreement cases between onnxruntime and tract, the Rust runtime facecard ships.
+
+Each case is a JSON file naming a model, one input and the expected outputs,
+with tensors stored as raw little-endian float32 next to it. The Rust example
+`examples/tract_check.rs` runs tract on the input and compares.
+"""
+
+import json
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+TRACT_EXAMPLE = Path("examples/tract_check.rs")
+
+
+def write_case(
+    case_dir: Path,
+    name: str,
+    model: Path,
+    input_name: str,
+    input_value: np.ndarray,
+    outputs: dict[str, np.ndarray],
+) -> Path:
+    """Write `<name>.json` and its .f32 tensors into `case_dir`; return the JSON path.
+
+    The model path is written as an absolute path. Tensor file paths are
+    relative to the JSON file.
+    """
+    case_dir.mkdir(parents=True, exist_ok=True)
+
+    def tensor(label: str, value: np.ndarray) -> dict[str, object]:
+        file_name = f"{name}.{label.replace('/', '_')}.f32"
+        value.astype("<f4").tofile(case_dir / file_name)
+        return {"name": label, "shape": list(value.shape), "file": file_name}
+
+    case = {
+        "model": str(model.resolve()),
+        "input": tensor(input_name, input_value),
+        "outputs": [tensor(label, value) for label, value in outputs.items()],
+    }
+    path = case_dir / f"{name}.json"
+    path.write_text(json.dumps(case, indent=2) + "\n")
+    return path
+
+
+def run_tract_checks(repo_root: Path, cases: list[Path]) -> dict[str, str]:
+    """Run the tract example on each case and return each case's outcome.
+
+    An outcome is "passed", "failed: <output>" or "skipped: <reason>". The
+    check is skipped with a warning when cargo or the example is missing.
+    """
+    if not (repo_root / TRACT_EXAMPLE).exists():
+        log.warning("%s not found, skipping the tract agreement check", TRACT_EXAMPLE)
+        return {case.name: f"skipped: {TRACT_EXAMPLE} not found" for case in cases}
+    cargo = shutil.which("cargo")
+    if cargo is None:
+        log.warning("cargo not found, skipping the tract agreement check")
+        return {case.name: "skipped: cargo not found" for case in cases}
+
+    outcomes: dict[str, str] = {}
+    for case in cases:
+        command = [
+            cargo,
+            "run",
+            "--release",
+            "--quiet",
+            "--example",
+            "tract_check",
+            "--",
+            str(case),
+        ]
+        log.info("tract check: %s", " ".join(command))
+        result = subprocess.run(
+            command, cwd=repo_root, capture_output=True, text=True, check=False
+        )
+        output = (result.stdout + result.stderr).strip()
+        if result.returncode == 0:
+            log.info("tract agrees on %s:\n%s", case.name, output)
+            outcomes[case.name] = "passed"
+        else:
+            log.error(
+                "tract disagrees on %s (exit %d):\n%s",
+                case.name,
+                result.returncode,
+                output,
+            )
+            outcomes[case.name] = f"failed: {output[-2000:]}"
+    return outcomes
