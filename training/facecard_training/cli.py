@@ -1,6 +1,7 @@
 """Command line: `python -m facecard_training build [options]`."""
 
 import argparse
+import json
 import logging
 import os
 import random
@@ -118,12 +119,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not run examples/tract_check.rs at the end",
     )
     build.add_argument("--verbose", action="store_true", help="log debug messages")
+
+    report = commands.add_parser(
+        "report",
+        help="print metrics.json as Markdown tables",
+        description="Print the validation metrics of a build as Markdown tables.",
+    )
+    report.add_argument(
+        "metrics",
+        type=Path,
+        nargs="?",
+        default=REPO_ROOT / "models" / "metrics.json",
+        help="metrics file to read (default: %(default)s)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, seed the RNGs and run the command; return the exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "report":
+        from facecard_training.evaluate import markdown_report
+
+        print(markdown_report(json.loads(args.metrics.read_text())), end="")
+        return 0
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -5,6 +5,7 @@ dictionaries for `models/metrics.json` and the model card.
 """
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -94,3 +95,59 @@ def builtin_age_years(age_distribution: np.ndarray) -> np.ndarray:
     Bin i stands for age i years, i = 0..99.
     """
     return age_distribution @ np.arange(age_distribution.shape[1], dtype=np.float64)
+
+
+def _entry(block: dict[str, Any], section: str, key: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = block[section] if key is None else block[section][key]
+    return entry
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f} %"
+
+
+def _years(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def markdown_report(metrics: dict[str, Any]) -> str:
+    """Render the validation metrics of `metrics.json` as Markdown tables.
+
+    Accuracy is in percent and mean absolute error (MAE) in years.
+    """
+    gender, age, race = metrics["gender"], metrics["age"], metrics["race"]["head"]
+    lines = [
+        f"Validation images: {metrics['validation_images']}. "
+        f"Shipped: gender from {metrics['shipped']['gender']}, "
+        f"age from {metrics['shipped']['age']}, race from the head.",
+        "",
+        "| group | count | gender acc. FaceRes | gender acc. head "
+        "| age MAE FaceRes | age MAE head | race acc. head |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    sections: list[tuple[str, tuple[str | None, ...]]] = [
+        ("overall", (None,)),
+        ("by_race", RACE_NAMES),
+        ("by_gender", GENDER_NAMES),
+        ("by_age_band", tuple(label for label, _, _ in AGE_BANDS)),
+    ]
+    for section, keys in sections:
+        for key in keys:
+            cells = [
+                "all" if key is None else key,
+                str(_entry(race, section, key)["count"]),
+                _percent(_entry(gender["faceres"], section, key)["accuracy"]),
+                _percent(_entry(gender["head"], section, key)["accuracy"]),
+                _years(_entry(age["faceres"], section, key)["mae_years"]),
+                _years(_entry(age["head"], section, key)["mae_years"]),
+                _percent(_entry(race, section, key)["accuracy"]),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+
+    matrix = race["confusion_matrix"]
+    lines += ["", "Race confusion matrix (rows: true label, columns: predicted):", ""]
+    lines.append("| true \\ predicted | " + " | ".join(matrix["labels"]) + " |")
+    lines.append("|---" + "|---:" * len(matrix["labels"]) + "|")
+    for label, row in zip(matrix["labels"], matrix["counts"], strict=True):
+        lines.append(f"| {label} | " + " | ".join(str(value) for value in row) + " |")
+    return "\n".join(lines) + "\n"
