@@ -17,10 +17,10 @@ def grouped(
     per_sample: np.ndarray,
     metric: str,
     reduce: Callable[[np.ndarray], float],
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Reduce a per-sample score overall and by race, gender and age band."""
 
-    def entry(mask: np.ndarray) -> dict[str, object]:
+    def entry(mask: np.ndarray) -> dict[str, Any]:
         count = int(mask.sum())
         value = round(reduce(per_sample[mask]), 4) if count else None
         return {"count": count, metric: value}
@@ -46,7 +46,7 @@ def _mean(values: np.ndarray) -> float:
 
 def gender_metrics(
     samples: Sequence[Sample], female_probability: np.ndarray
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Return accuracy of "female when probability > 0.5", overall and per group."""
     truth = np.array([sample.gender for sample in samples])
     correct = ((female_probability > 0.5).astype(int) == truth).astype(np.float64)
@@ -55,7 +55,7 @@ def gender_metrics(
 
 def age_metrics(
     samples: Sequence[Sample], predicted_years: np.ndarray
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Return age MAE in years overall and per group, and signed error per band."""
     truth = np.array([sample.age for sample in samples], dtype=np.float64)
     result = grouped(samples, np.abs(predicted_years - truth), "mae_years", _mean)
@@ -68,7 +68,7 @@ def age_metrics(
 
 def race_metrics(
     samples: Sequence[Sample], probabilities: np.ndarray
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Return race accuracy overall and per group, and the confusion matrix.
 
     Matrix rows are the true labels and columns the predicted ones.
