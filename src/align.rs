@@ -15,22 +15,34 @@ use thiserror::Error;
 use crate::decode::DecodedImage;
 use crate::detect::{Detection, Keypoint};
 use crate::geometry::Point;
-use crate::sampling::Window;
+use crate::sampling::{Padding, Window};
 
 /// Side of the aligned crop in pixels: the attribute model's input size.
 pub const CROP_SIZE: u32 = 224;
 
-/// Mean eye midpoint in UTKFace crops, as fractions of the crop side (`framing.eye_center_x`,
-/// `framing.eye_center_y` in `models/manifest.json`).
-pub const FRAME_EYE_CENTER: Point = Point { x: 0.5, y: 0.41 };
+// The framing constants below are means over the 7,567 development crops in which the detector
+// found a face (`framing` in `models/manifest.json`, written by `bash training/build-models`),
+// as fractions of the crop side.
 
-/// Mean distance between the eyes in UTKFace crops, as a fraction of the crop side
-/// (`framing.eye_distance`).
-pub const FRAME_EYE_DISTANCE: f32 = 0.29;
+/// Mean eye midpoint in UTKFace crops (`framing.eye_midpoint_x`, `framing.eye_midpoint_y`).
+pub const FRAME_EYE_CENTER: Point = Point {
+    x: 0.4966,
+    y: 0.299,
+};
 
-/// Mean distance from the eye midpoint to the mouth centre in UTKFace crops, as a fraction of the
-/// crop side (`framing.eye_mouth_distance`).
-pub const FRAME_EYE_MOUTH_DISTANCE: f32 = 0.27;
+/// Mean distance between the eyes (`framing.inter_eye_distance`).
+pub const FRAME_EYE_DISTANCE: f32 = 0.3343;
+
+/// Mean distance from the eye midpoint to the mouth centre (`framing.eye_to_mouth_distance`).
+pub const FRAME_EYE_MOUTH_DISTANCE: f32 = 0.3752;
+
+/// Mean width of the detector's face box (`framing.box_width`).
+pub const FRAME_BOX_WIDTH: f32 = 0.8708;
+
+/// Mean roll of the eye line in degrees, positive when the subject's left eye (on the image's
+/// right) is lower (`framing.roll_degrees`). The crops are not perfectly level by this detector's
+/// keypoints, so aligned faces are given the same tilt.
+pub const FRAME_ROLL_DEGREES: f32 = 4.05;
 
 /// Colour outside the photo, for faces cut by its edge: the Caffe mean colour that the attribute
 /// model subtracts, so padding reaches the model as zeros.
@@ -65,13 +77,18 @@ pub fn align(image: &DecodedImage, detection: &Detection) -> Result<AlignedFace,
     let mouth = detection.keypoint(Keypoint::Mouth);
     let eye_center = right_eye.midpoint(left_eye);
 
-    // The eye line sets the roll. Turned heads shrink the eye distance and tilted ones the
-    // eye-mouth distance, so the larger of the two estimates sets the crop's size.
+    // The eye line sets the roll. The crop's side comes from three estimates of the face's
+    // size, and their median is used: a turned head shrinks the eye distance and a tilted one
+    // the eye-mouth distance, but rarely both.
     let eye_distance = right_eye.distance(left_eye);
     let eye_mouth_distance = eye_center.distance(mouth);
-    let side =
-        (eye_distance / FRAME_EYE_DISTANCE).max(eye_mouth_distance / FRAME_EYE_MOUTH_DISTANCE);
-    if !side.is_finite() || side < 1.0 {
+    let box_width = detection.bbox.width.max(detection.bbox.height);
+    let side = median_of_three(
+        eye_distance / FRAME_EYE_DISTANCE,
+        eye_mouth_distance / FRAME_EYE_MOUTH_DISTANCE,
+        box_width / FRAME_BOX_WIDTH,
+    );
+    if !side.is_finite() || side < 1.0 || eye_distance < 1.0 {
         return Err(AlignError::Degenerate {
             x: eye_center.x,
             y: eye_center.y,
@@ -79,7 +96,8 @@ pub fn align(image: &DecodedImage, detection: &Detection) -> Result<AlignedFace,
             eye_mouth_distance,
         });
     }
-    let angle = (left_eye.y - right_eye.y).atan2(left_eye.x - right_eye.x);
+    let eye_angle = (left_eye.y - right_eye.y).atan2(left_eye.x - right_eye.x);
+    let angle = eye_angle - FRAME_ROLL_DEGREES.to_radians();
 
     // The square's centre sits where the eye midpoint's offset from the crop centre puts it.
     let (sin, cos) = angle.sin_cos();
@@ -94,8 +112,12 @@ pub fn align(image: &DecodedImage, detection: &Detection) -> Result<AlignedFace,
         angle,
     };
     Ok(AlignedFace {
-        pixels: window.render(&image.pixels, CROP_SIZE, PAD_COLOR),
+        pixels: window.render(&image.pixels, CROP_SIZE, Padding::Color(PAD_COLOR)),
     })
+}
+
+fn median_of_three(a: f32, b: f32, c: f32) -> f32 {
+    a.max(b).min(a.min(b).max(c))
 }
 
 /// Resizes an image that is already a UTKFace-style crop to the model's input size.
@@ -121,8 +143,10 @@ mod tests {
         keypoints[Keypoint::RightEye as usize] = right;
         keypoints[Keypoint::LeftEye as usize] = left;
         keypoints[Keypoint::Mouth as usize] = mouth;
+        // A box whose size agrees with the eye distance, so the median size estimate is exact.
+        let width = right.distance(left) / FRAME_EYE_DISTANCE * FRAME_BOX_WIDTH;
         Detection {
-            bbox: BoundingBox::default(),
+            bbox: BoundingBox::from_center(right.midpoint(left), width, width),
             score: 1.0,
             keypoints,
         }
@@ -148,9 +172,12 @@ mod tests {
         }
     }
 
+    /// Where an eye lands in the crop: offset -1 for the right eye, 1 for the left.
     fn expected_eye(offset: f32) -> (u32, u32) {
-        let x = (FRAME_EYE_CENTER.x + offset * FRAME_EYE_DISTANCE / 2.0) * CROP_SIZE as f32;
-        let y = FRAME_EYE_CENTER.y * CROP_SIZE as f32;
+        let (sin, cos) = FRAME_ROLL_DEGREES.to_radians().sin_cos();
+        let half = offset * FRAME_EYE_DISTANCE / 2.0;
+        let x = (FRAME_EYE_CENTER.x + half * cos) * CROP_SIZE as f32;
+        let y = (FRAME_EYE_CENTER.y + half * sin) * CROP_SIZE as f32;
         (x as u32, y as u32)
     }
 

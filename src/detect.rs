@@ -12,14 +12,14 @@
 //! from all tiles and levels are merged with weighted non-maximum suppression.
 
 use image::imageops::{self, FilterType};
-use image::{Rgb, RgbImage};
+use image::RgbImage;
 use thiserror::Error;
 use tract_onnx::prelude::*;
 
 use crate::decode::DecodedImage;
 use crate::geometry::{weighted_nms, BoundingBox, Candidate, Point};
 use crate::onnx::{self, Dim, Plan};
-use crate::sampling::Window;
+use crate::sampling::{Padding, Window};
 
 /// Side of the detector's square input, in pixels (the model's input shape).
 pub const INPUT_SIZE: usize = 256;
@@ -98,6 +98,9 @@ pub const MAX_WORKING_SIDE: u32 = 3200;
 
 /// Fraction of a face's box that must lie inside the image for a face cut by the edge to be kept.
 pub const MIN_VISIBLE_FRACTION: f32 = 0.5;
+
+/// Fraction of a face's box inside the photo below which the face counts as cut by the edge.
+const UNCUT_FRACTION: f32 = 0.9;
 
 /// Pixel value that fills the letterbox padding, before scaling to [-1, 1] (black).
 const PAD_VALUE: f32 = 0.0;
@@ -238,7 +241,9 @@ impl Detector {
                 candidate.score,
                 candidate.bbox
             );
-            if let Some(detection) = self.verify(&image.pixels, &candidate)? {
+            let checked = self.verify(&image.pixels, &candidate)?;
+            log::debug!("verified: {checked:?}");
+            if let Some(detection) = checked {
                 verified.push(detection);
             }
         }
@@ -286,7 +291,7 @@ impl Detector {
             side: size * INPUT_SIZE as f32 / face_size,
             angle: 0.0,
         };
-        let pixels = window.render(photo, INPUT_SIZE as u32, Rgb([0, 0, 0]));
+        let pixels = window.render(photo, INPUT_SIZE as u32, Padding::Mirror);
         let whole = Tile {
             x: 0,
             y: 0,
@@ -531,6 +536,11 @@ fn map_detection(detection: &Detection, tile: &Tile, factor: f32) -> Detection {
         score: detection.score,
         keypoints: detection.keypoints.map(map),
     }
+}
+
+/// Whether less than [`UNCUT_FRACTION`] of the box lies inside the photo.
+fn is_cut_by_edge(bbox: &BoundingBox, width: f32, height: f32) -> bool {
+    bbox.clamp_to(width, height).area() < UNCUT_FRACTION * bbox.area()
 }
 
 /// Clamps a detection's box to the image, dropping it when too little of the face shows.

@@ -253,7 +253,8 @@ mod tests {
 
     #[test]
     fn face_serializes_box_field() {
-        let json = serde_json::to_value(sample_face()).unwrap();
+        let text = serde_json::to_string(&sample_face()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(json["box"][0], serde_json::json!(10.0));
         assert_eq!(json["gender"]["label"], "female");
         assert_eq!(

@@ -10,6 +10,16 @@ use crate::geometry::Point;
 /// averaged rather than aliased.
 const MAX_SUPERSAMPLING: u32 = 4;
 
+/// What a window shows where it reaches past the photo's edges.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Padding {
+    /// A solid colour.
+    Color(Rgb<u8>),
+    /// The photo reflected at its edges, so a face cut by the edge is completed by its mirror
+    /// image, which the detector still recognises.
+    Mirror,
+}
+
 /// A square region of a photo, possibly rotated and possibly reaching past the photo's edges.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Window {
@@ -35,7 +45,7 @@ impl Window {
     }
 
     /// Renders the window as a `size` x `size` image, with `pad` outside the photo.
-    pub fn render(&self, photo: &RgbImage, size: u32, pad: Rgb<u8>) -> RgbImage {
+    pub fn render(&self, photo: &RgbImage, size: u32, pad: Padding) -> RgbImage {
         let samples = ((self.side / size as f32).ceil() as u32).clamp(1, MAX_SUPERSAMPLING);
         let per_pixel = (samples * samples) as f32;
         let size_f = size as f32;
@@ -59,7 +69,7 @@ impl Window {
 
 /// Samples `photo` at a point in pixel coordinates (pixel centres at +0.5), with `pad` outside
 /// the photo.
-fn bilinear(photo: &RgbImage, point: Point, pad: Rgb<u8>) -> [f32; 3] {
+fn bilinear(photo: &RgbImage, point: Point, pad: Padding) -> [f32; 3] {
     let x = point.x - 0.5;
     let y = point.y - 0.5;
     let x0 = x.floor();
@@ -67,13 +77,13 @@ fn bilinear(photo: &RgbImage, point: Point, pad: Rgb<u8>) -> [f32; 3] {
     let fx = x - x0;
     let fy = y - y0;
 
+    let (width, height) = (photo.width() as f32, photo.height() as f32);
     let texel = |xi: f32, yi: f32| -> [f32; 3] {
-        let inside =
-            xi >= 0.0 && yi >= 0.0 && xi < photo.width() as f32 && yi < photo.height() as f32;
-        let pixel = if inside {
-            *photo.get_pixel(xi as u32, yi as u32)
-        } else {
-            pad
+        let inside = xi >= 0.0 && yi >= 0.0 && xi < width && yi < height;
+        let pixel = match pad {
+            _ if inside => *photo.get_pixel(xi as u32, yi as u32),
+            Padding::Color(color) => color,
+            Padding::Mirror => *photo.get_pixel(reflect(xi, width), reflect(yi, height)),
         };
         pixel.0.map(f32::from)
     };
@@ -91,6 +101,19 @@ fn bilinear(photo: &RgbImage, point: Point, pad: Rgb<u8>) -> [f32; 3] {
     color
 }
 
+/// Reflects a pixel index into 0..length (edge pixels repeated once), clamping indices more than
+/// one length away.
+fn reflect(index: f32, length: f32) -> u32 {
+    let reflected = if index < 0.0 {
+        -index - 1.0
+    } else if index >= length {
+        2.0 * length - index - 1.0
+    } else {
+        index
+    };
+    reflected.clamp(0.0, length - 1.0) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,7 +129,7 @@ mod tests {
             side: 10.0,
             angle: 0.0,
         };
-        let out = window.render(&gradient(), 10, Rgb([0, 0, 0]));
+        let out = window.render(&gradient(), 10, Padding::Color(Rgb([0, 0, 0])));
         assert_eq!(out.get_pixel(0, 0).0, [45, 45, 0]);
         assert_eq!(out.get_pixel(9, 9).0, [54, 54, 0]);
     }
@@ -118,8 +141,20 @@ mod tests {
             side: 10.0,
             angle: 0.0,
         };
-        let out = window.render(&gradient(), 10, Rgb([7, 8, 9]));
+        let out = window.render(&gradient(), 10, Padding::Color(Rgb([7, 8, 9])));
         assert_eq!(out.get_pixel(0, 0).0, [7, 8, 9]);
+    }
+
+    #[test]
+    fn window_mirrors_at_edge() {
+        let window = Window {
+            center: Point::new(0.0, 50.0),
+            side: 10.0,
+            angle: 0.0,
+        };
+        let out = window.render(&gradient(), 10, Padding::Mirror);
+        assert_eq!(out.get_pixel(4, 5).0, out.get_pixel(5, 5).0);
+        assert_eq!(out.get_pixel(0, 5).0, out.get_pixel(9, 5).0);
     }
 
     #[test]
@@ -130,7 +165,7 @@ mod tests {
             side: 10.0,
             angle: std::f32::consts::FRAC_PI_2,
         };
-        let out = window.render(&gradient(), 10, Rgb([0, 0, 0]));
+        let out = window.render(&gradient(), 10, Padding::Color(Rgb([0, 0, 0])));
         let left = out.get_pixel(0, 5).0;
         let right = out.get_pixel(9, 5).0;
         assert!(right[1] > left[1], "{left:?} {right:?}");
