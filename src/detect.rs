@@ -99,9 +99,6 @@ pub const MAX_WORKING_SIDE: u32 = 3200;
 /// Fraction of a face's box that must lie inside the image for a face cut by the edge to be kept.
 pub const MIN_VISIBLE_FRACTION: f32 = 0.5;
 
-/// Fraction of a face's box inside the photo below which the face counts as cut by the edge.
-const UNCUT_FRACTION: f32 = 0.9;
-
 /// Pixel value that fills the letterbox padding, before scaling to [-1, 1] (black).
 const PAD_VALUE: f32 = 0.0;
 
@@ -536,11 +533,6 @@ fn map_detection(detection: &Detection, tile: &Tile, factor: f32) -> Detection {
         score: detection.score,
         keypoints: detection.keypoints.map(map),
     }
-}
-
-/// Whether less than [`UNCUT_FRACTION`] of the box lies inside the photo.
-fn is_cut_by_edge(bbox: &BoundingBox, width: f32, height: f32) -> bool {
-    bbox.clamp_to(width, height).area() < UNCUT_FRACTION * bbox.area()
 }
 
 /// Clamps a detection's box to the image, dropping it when too little of the face shows.
