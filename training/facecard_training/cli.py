@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--skip-tract-check",
         action="store_true",
-        help="do not run examples/tract_check.rs at the end",
+        help="do not run the tract_check cargo example at the end",
     )
     build.add_argument("--verbose", action="store_true", help="log debug messages")
 
