@@ -56,8 +56,8 @@ pub enum DecodeError {
     NotAnImage { len: usize, head: String },
 
     /// The bytes are an image, in a format this build does not decode.
-    #[error("{format:?} images are not supported; convert the file to JPEG or PNG and try again")]
-    UnsupportedFormat { format: ImageFormat },
+    #[error("{format} images are not supported; convert the file to JPEG or PNG and try again")]
+    UnsupportedFormat { format: String },
 
     /// The header announces more pixels than [`MAX_PIXELS`].
     #[error(
@@ -117,14 +117,31 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedImage, DecodeError> {
     })
 }
 
+/// HEIF brands (bytes 8..12 after `ftyp`) that iPhones and other cameras write, which `image`
+/// does not recognise, so they get a clear message instead of "not an image".
+const HEIF_BRANDS: [&[u8; 4]; 5] = [b"heic", b"heix", b"hevc", b"mif1", b"msf1"];
+
 /// Identifies the format from the leading bytes, never from a file name.
 fn sniff_format(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
+    if bytes.len() >= 12
+        && &bytes[4..8] == b"ftyp"
+        && HEIF_BRANDS.iter().any(|b| &bytes[8..12] == *b)
+    {
+        return Err(DecodeError::UnsupportedFormat {
+            format: "HEIC/HEIF".to_owned(),
+        });
+    }
     let format = image::guess_format(bytes).map_err(|_| DecodeError::NotAnImage {
         len: bytes.len(),
         head: hex_head(bytes),
     })?;
     if !SUPPORTED_FORMATS.contains(&format) {
-        return Err(DecodeError::UnsupportedFormat { format });
+        let name = format
+            .extensions_str()
+            .first()
+            .map_or("this", |ext| ext)
+            .to_uppercase();
+        return Err(DecodeError::UnsupportedFormat { format: name });
     }
     Ok(format)
 }
@@ -202,6 +219,18 @@ mod tests {
         let bytes = encode(&DynamicImage::ImageRgba8(rgba), ImageFormat::Png);
         let decoded = decode(&bytes).unwrap();
         assert_eq!(decoded.pixels.get_pixel(3, 3).0, [10, 20, 30]);
+    }
+
+    #[test]
+    fn decode_names_heic() {
+        let mut heic = vec![0, 0, 0, 24];
+        heic.extend_from_slice(b"ftypheic");
+        heic.extend_from_slice(&[0; 12]);
+        let message = decode(&heic).unwrap_err().to_string();
+        assert!(
+            message.starts_with("HEIC/HEIF images are not supported"),
+            "{message}"
+        );
     }
 
     #[test]
