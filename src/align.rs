@@ -20,29 +20,28 @@ use crate::sampling::{Padding, Window};
 /// Side of the aligned crop in pixels: the attribute model's input size.
 pub const CROP_SIZE: u32 = 224;
 
-// The framing constants below are means over the 7,567 development crops in which the detector
+// The framing constants below are means over the 7,775 development crops in which the detector
 // found a face (`framing` in `models/manifest.json`, written by `bash training/build-models`),
 // as fractions of the crop side.
 
 /// Mean eye midpoint in UTKFace crops (`framing.eye_midpoint_x`, `framing.eye_midpoint_y`).
 pub const FRAME_EYE_CENTER: Point = Point {
-    x: 0.4966,
-    y: 0.299,
+    x: 0.4867,
+    y: 0.2916,
 };
 
 /// Mean distance between the eyes (`framing.inter_eye_distance`).
-pub const FRAME_EYE_DISTANCE: f32 = 0.3343;
+pub const FRAME_EYE_DISTANCE: f32 = 0.4021;
 
 /// Mean distance from the eye midpoint to the mouth centre (`framing.eye_to_mouth_distance`).
-pub const FRAME_EYE_MOUTH_DISTANCE: f32 = 0.3752;
+pub const FRAME_EYE_MOUTH_DISTANCE: f32 = 0.4363;
 
 /// Mean width of the detector's face box (`framing.box_width`).
-pub const FRAME_BOX_WIDTH: f32 = 0.8708;
+pub const FRAME_BOX_WIDTH: f32 = 0.9451;
 
 /// Mean roll of the eye line in degrees, positive when the subject's left eye (on the image's
-/// right) is lower (`framing.roll_degrees`). The crops are not perfectly level by this detector's
-/// keypoints, so aligned faces are given the same tilt.
-pub const FRAME_ROLL_DEGREES: f32 = 4.05;
+/// right) is lower (`framing.roll_degrees`); aligned faces are given the same small tilt.
+pub const FRAME_ROLL_DEGREES: f32 = 0.31;
 
 /// Colour outside the photo, for faces cut by its edge: the Caffe mean colour that the attribute
 /// model subtracts, so padding reaches the model as zeros.
