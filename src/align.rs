@@ -53,7 +53,7 @@ pub struct AlignedFace {
     pub pixels: RgbImage,
 }
 
-/// Why a face could not be aligned.
+/// Errors from aligning a face.
 #[derive(Debug, Error)]
 pub enum AlignError {
     /// The keypoints coincide or are not finite, so the face has no size or direction.

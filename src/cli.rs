@@ -189,8 +189,13 @@ fn list_files(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
+        // metadata() follows symbolic links, so a folder of links to images works too.
+        match std::fs::metadata(entry.path()) {
+            Ok(metadata) if metadata.is_file() => {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+            Ok(_) => {}
+            Err(error) => log::warn!("skipping {}: {error}", entry.path().display()),
         }
     }
     Ok(names)

@@ -14,7 +14,7 @@ use thiserror::Error;
 pub const MAX_PIXELS: u64 = 50_000_000;
 
 /// Largest allocation the decoder may make, in bytes: room for a [`MAX_PIXELS`] image at 16 bits
-/// per channel with alpha (8 bytes a pixel), which the decoder holds before conversion to RGB.
+/// per channel with alpha (8 bytes a pixel), which the decoder keeps before conversion to RGB.
 const MAX_DECODER_ALLOC: u64 = MAX_PIXELS * 8;
 
 /// Formats the pipeline decodes, in the order the error message lists them.
@@ -45,10 +45,10 @@ impl DecodedImage {
     }
 }
 
-/// Why a file could not be turned into an image.
+/// Errors from decoding a file into an image.
 #[derive(Debug, Error)]
 pub enum DecodeError {
-    /// The bytes match no image signature that `image` knows.
+    /// The bytes match no image signature that `image` recognises.
     #[error(
         "the file is not a recognised image ({len} bytes, starting with {head}); \
          save it as JPEG, PNG, WebP, GIF or BMP and try again"

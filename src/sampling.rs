@@ -5,12 +5,12 @@ use image::{Rgb, RgbImage};
 
 use crate::geometry::Point;
 
-/// Most samples per output pixel along each axis. When the window is much larger than the
+/// Maximum samples per output pixel along each axis. When the window is much larger than the
 /// output, each output pixel averages up to this many squared bilinear samples, so detail is
 /// averaged rather than aliased.
 const MAX_SUPERSAMPLING: u32 = 4;
 
-/// What a window shows where it reaches past the photo's edges.
+/// The fill of a window where it reaches past the photo's edges.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Padding {
     /// A solid colour.

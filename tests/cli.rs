@@ -130,7 +130,7 @@ fn make_utkface_folder(dir: &Path) {
         let sample = image::open(sample_path(n))
             .expect("sample decodes")
             .to_rgb8();
-        // A square of twice the face width keeps hair and chin, so the detector still sees a face.
+        // A square of twice the face width keeps hair and chin, so the detector still finds a face.
         let side = width * 2;
         let x = cx.saturating_sub(side / 2).min(sample.width() - side);
         let y = cy.saturating_sub(side / 2).min(sample.height() - side);

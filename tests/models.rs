@@ -16,7 +16,9 @@ fn manifest() -> Value {
 }
 
 fn number(value: &Value) -> f32 {
-    value.as_f64().unwrap_or_else(|| panic!("{value} is not a number")) as f32
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("{value} is not a number")) as f32
 }
 
 #[test]
@@ -24,18 +26,33 @@ fn model_files_match_checksums() {
     let manifest = manifest();
     for (name, model) in manifest["models"].as_object().expect("models is an object") {
         let file = model["file"].as_str().expect("file is a string");
-        let bytes = std::fs::read(repo_path(&format!("models/{file}"))).expect("model file is readable");
-        assert_eq!(bytes.len() as u64, model["size"].as_u64().unwrap(), "{name}: size");
+        let bytes =
+            std::fs::read(repo_path(&format!("models/{file}"))).expect("model file is readable");
+        assert_eq!(
+            bytes.len() as u64,
+            model["size"].as_u64().unwrap(),
+            "{name}: size"
+        );
         let digest = format!("{:x}", Sha256::digest(&bytes));
-        assert_eq!(digest, model["sha256"].as_str().unwrap(), "{name}: SHA-256 of {file}");
+        assert_eq!(
+            digest,
+            model["sha256"].as_str().unwrap(),
+            "{name}: SHA-256 of {file}"
+        );
     }
 }
 
 #[test]
 fn model_file_names_match_pipeline() {
     let manifest = manifest();
-    assert_eq!(manifest["models"]["detector"]["file"], facecard::pipeline::DETECTOR_FILE);
-    assert_eq!(manifest["models"]["attributes"]["file"], facecard::pipeline::ATTRIBUTES_FILE);
+    assert_eq!(
+        manifest["models"]["detector"]["file"],
+        facecard::pipeline::DETECTOR_FILE
+    );
+    assert_eq!(
+        manifest["models"]["attributes"]["file"],
+        facecard::pipeline::ATTRIBUTES_FILE
+    );
 }
 
 #[test]
@@ -48,13 +65,28 @@ fn detector_constants_match_export() {
 
     let detector = &manifest["detector"];
     assert_eq!(detector["anchor_count"], detect::ANCHOR_COUNT);
-    let strides: Vec<usize> = detect::ANCHOR_GRIDS.iter().map(|(stride, _)| *stride).collect();
-    let per_cell: Vec<usize> = detect::ANCHOR_GRIDS.iter().map(|(_, count)| *count).collect();
+    let strides: Vec<usize> = detect::ANCHOR_GRIDS
+        .iter()
+        .map(|(stride, _)| *stride)
+        .collect();
+    let per_cell: Vec<usize> = detect::ANCHOR_GRIDS
+        .iter()
+        .map(|(_, count)| *count)
+        .collect();
     assert_eq!(detector["anchor_strides"], serde_json::json!(strides));
     assert_eq!(detector["anchors_per_cell"], serde_json::json!(per_cell));
-    assert_eq!(detector["keypoints"][detect::Keypoint::RightEye as usize], "right_eye");
-    assert_eq!(detector["keypoints"][detect::Keypoint::LeftEye as usize], "left_eye");
-    assert_eq!(detector["keypoints"][detect::Keypoint::Mouth as usize], "mouth_center");
+    assert_eq!(
+        detector["keypoints"][detect::Keypoint::RightEye as usize],
+        "right_eye"
+    );
+    assert_eq!(
+        detector["keypoints"][detect::Keypoint::LeftEye as usize],
+        "left_eye"
+    );
+    assert_eq!(
+        detector["keypoints"][detect::Keypoint::Mouth as usize],
+        "mouth_center"
+    );
 
     let outputs = &manifest["models"]["detector"]["outputs"];
     assert_eq!(outputs[0]["name"], detect::OUTPUT_SCORES);
@@ -87,7 +119,10 @@ fn attribute_constants_match_export() {
         predict::OUTPUT_AGE_DISTRIBUTION,
         predict::OUTPUT_RACE,
     ] {
-        assert!(names.contains(&name), "attributes.onnx has no output {name:?}: {names:?}");
+        assert!(
+            names.contains(&name),
+            "attributes.onnx has no output {name:?}: {names:?}"
+        );
     }
 }
 
@@ -96,10 +131,31 @@ fn framing_matches_measurement() {
     let framing = &manifest()["framing"];
     let mean = |key: &str| number(&framing[key]["mean"]);
     let close = |a: f32, b: f32| (a - b).abs() < 1e-3;
-    assert!(close(align::FRAME_EYE_CENTER.x, mean("eye_midpoint_x")), "eye_midpoint_x");
-    assert!(close(align::FRAME_EYE_CENTER.y, mean("eye_midpoint_y")), "eye_midpoint_y");
-    assert!(close(align::FRAME_EYE_DISTANCE, mean("inter_eye_distance")), "inter_eye_distance");
-    assert!(close(align::FRAME_EYE_MOUTH_DISTANCE, mean("eye_to_mouth_distance")), "eye_to_mouth_distance");
-    assert!(close(align::FRAME_BOX_WIDTH, mean("box_width")), "box_width");
-    assert!((align::FRAME_ROLL_DEGREES - mean("roll_degrees")).abs() < 0.01, "roll_degrees");
+    assert!(
+        close(align::FRAME_EYE_CENTER.x, mean("eye_midpoint_x")),
+        "eye_midpoint_x"
+    );
+    assert!(
+        close(align::FRAME_EYE_CENTER.y, mean("eye_midpoint_y")),
+        "eye_midpoint_y"
+    );
+    assert!(
+        close(align::FRAME_EYE_DISTANCE, mean("inter_eye_distance")),
+        "inter_eye_distance"
+    );
+    assert!(
+        close(
+            align::FRAME_EYE_MOUTH_DISTANCE,
+            mean("eye_to_mouth_distance")
+        ),
+        "eye_to_mouth_distance"
+    );
+    assert!(
+        close(align::FRAME_BOX_WIDTH, mean("box_width")),
+        "box_width"
+    );
+    assert!(
+        (align::FRAME_ROLL_DEGREES - mean("roll_degrees")).abs() < 0.01,
+        "roll_degrees"
+    );
 }

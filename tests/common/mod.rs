@@ -44,6 +44,16 @@ pub fn analyze(name: &str, bytes: &[u8]) -> ImageResult {
         .unwrap_or_else(|error| panic!("{name}: {error}"))
 }
 
+/// Results for face-api's six samples, computed once per test binary.
+pub fn sample_results() -> &'static [ImageResult] {
+    static RESULTS: OnceLock<Vec<ImageResult>> = OnceLock::new();
+    RESULTS.get_or_init(|| {
+        (1..=6)
+            .map(|n| analyze(&format!("sample{n}.jpg"), &sample_bytes(n)))
+            .collect()
+    })
+}
+
 /// Centre of a face box, in image pixels.
 pub fn box_center(bbox: &[f32; 4]) -> (f32, f32) {
     (bbox[0] + bbox[2] / 2.0, bbox[1] + bbox[3] / 2.0)

@@ -38,7 +38,7 @@ fn read_f32(path: &Path, shape: &[usize]) -> TractResult<Vec<f32>> {
     let expected: usize = shape.iter().product();
     if bytes.len() != expected * 4 {
         bail!(
-            "{} holds {} bytes, expected {} f32 values for shape {shape:?}",
+            "{} contains {} bytes, expected {} f32 values for shape {shape:?}",
             path.display(),
             bytes.len(),
             expected
