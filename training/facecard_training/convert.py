@@ -25,6 +25,7 @@ from facecard_training.graphs import (
     FACERES_DESCRIPTOR,
     FACERES_GENDER,
     canonicalize_names,
+    check_model,
     max_abs_diff,
     rename_value,
 )
@@ -293,13 +294,11 @@ def convert_faceres(
 
 
 def finish_model(model: onnx.ModelProto, doc: str) -> onnx.ModelProto:
-    """Canonicalize names, set the doc string, infer shapes and run the ONNX checker."""
+    """Canonicalize names, set the doc string and run the ONNX checker."""
     canonicalize_names(model)
-    del model.graph.value_info[:]
     model.doc_string = doc
     model.producer_name = "facecard_training"
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    onnx.checker.check_model(model, full_check=True)
+    check_model(model)
     return model
 
 

@@ -141,8 +141,7 @@ def merge_heads(
         "HSE FaceRes (deep) descriptor with facecard's heads fitted on UTKFace crops: "
         "race, and gender and age where they beat FaceRes's own outputs on validation"
     )
-    model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
-    onnx.checker.check_model(model, full_check=True)
+    graphs.check_model(model)
     return model
 
 

@@ -84,3 +84,15 @@ def canonicalize_names(model: onnx.ModelProto) -> None:
     initializers = sorted(graph.initializer, key=lambda tensor: tensor.name)
     del graph.initializer[:]
     graph.initializer.extend(initializers)
+
+
+def check_model(model: onnx.ModelProto) -> None:
+    """Infer every tensor's shape strictly and run the full ONNX checker on `model`.
+
+    Intermediate shapes are not kept in `model`: tract-onnx 0.23.9 fails to unify the
+    symbolic batch dimension N in them with the concrete batch of an input,
+    so shipped graphs declare shapes on their inputs and outputs only.
+    """
+    del model.graph.value_info[:]
+    inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.checker.check_model(inferred, full_check=True)

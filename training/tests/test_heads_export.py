@@ -129,6 +129,14 @@ def test_merge_heads_prunes_unused_gender_branch() -> None:
     assert all(graphs.FACERES_GENDER not in node.output for node in merged.graph.node)
 
 
+def test_merge_heads_keeps_no_intermediate_shapes() -> None:
+    merged = export.merge_heads(
+        fake_faceres(), random_head(5, "softmax", 1), None, None
+    )
+    assert len(merged.graph.value_info) == 0
+    assert merged.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "N"
+
+
 def test_linear_head_rejects_unknown_activation() -> None:
     head = random_head(1, "relu", 0)
     with pytest.raises(ValueError, match="relu"):
