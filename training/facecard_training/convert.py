@@ -37,7 +37,7 @@ OPSET = 13
 
 BLAZEFACE_FILE = "models/blazeface-back.json"
 # BlazeFace outputs two score tensors and two regressor tensors, one of each
-# per anchor stride. They are told apart by shape, not by name.
+# per anchor stride. They are identified by shape, not by name.
 BLAZEFACE_STRIDE16_ANCHORS = 512
 BLAZEFACE_STRIDE32_ANCHORS = 384
 BLAZEFACE_REGRESSOR_WIDTH = 16
