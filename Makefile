@@ -3,7 +3,7 @@
 
 WASM_TARGET := wasm32-unknown-unknown
 
-.PHONY: test test-native test-wasm test-training lint setup test-data models cli
+.PHONY: test test-native test-wasm test-training lint setup test-data models cli bench
 
 ## Run every test: formatting and lints, the native suite on the real models and photos, the
 ## wasm32 build, and the training package's smoke build and unit tests.
@@ -42,3 +42,7 @@ models:
 cli:
 	cargo build --release
 	@echo "cli: target/release/facecard"
+
+## Print the per-stage time for each sample photo with the release build.
+bench: test-data cli
+	target/release/facecard predict --timings tests/data/face-api/sample*.jpg > /dev/null

@@ -43,6 +43,9 @@ enum Command {
         /// Print the results as facecard/1 JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Print a table of the milliseconds each stage took per photo, on stderr.
+        #[arg(long)]
+        timings: bool,
     },
     /// Score the models on a folder of UTKFace-named images (AGE_GENDER_RACE_*.jpg).
     Eval {
@@ -72,7 +75,11 @@ pub fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Predict { photos, json } => predict(&facecard, &photos, json),
+        Command::Predict {
+            photos,
+            json,
+            timings,
+        } => predict(&facecard, &photos, json, timings),
         Command::Eval {
             dir,
             crops,
@@ -83,13 +90,27 @@ pub fn main() -> ExitCode {
 }
 
 /// Analyses each photo in turn; a failed photo is reported and the others still run.
-fn predict(facecard: &Facecard, photos: &[PathBuf], json: bool) -> ExitCode {
+fn predict(facecard: &Facecard, photos: &[PathBuf], json: bool, timings: bool) -> ExitCode {
     let mut results = Vec::new();
     let mut failures = 0;
+    if timings {
+        eprintln!(
+            "{:<24} {:>6} {:>9} {:>9} {:>9} {:>9}",
+            "photo", "faces", "decode", "detect", "align", "predict"
+        );
+    }
     for path in photos {
         match analyze_file(facecard, path) {
-            Ok(result) if json => results.push(result),
-            Ok(result) => print!("{}", render_table(&result)),
+            Ok(result) => {
+                if timings {
+                    eprintln!("{}", timing_row(&result));
+                }
+                if json {
+                    results.push(result);
+                } else {
+                    print!("{}", render_table(&result));
+                }
+            }
             Err(message) => {
                 eprintln!("facecard: {}: {message}", path.display());
                 failures += 1;
@@ -110,6 +131,20 @@ fn predict(facecard: &Facecard, photos: &[PathBuf], json: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Formats one row of the `--timings` table, in milliseconds.
+fn timing_row(result: &ImageResult) -> String {
+    let t = result.timings_ms.unwrap_or_default();
+    format!(
+        "{:<24} {:>6} {:>9.1} {:>9.1} {:>9.1} {:>9.1}",
+        result.file,
+        result.faces.len(),
+        t.decode,
+        t.detect,
+        t.align,
+        t.predict
+    )
 }
 
 fn analyze_file(facecard: &Facecard, path: &Path) -> Result<ImageResult, String> {

@@ -39,6 +39,9 @@ fn tiff_header() -> Vec<u8> {
     tiff
 }
 
+/// Whether an error is the variant a case expects.
+type ErrorCheck = fn(&DecodeError) -> bool;
+
 fn decode_error(name: &str, bytes: &[u8]) -> DecodeError {
     match facecard().analyze(name, bytes) {
         Err(AnalyzeError::Decode(error)) => error,
@@ -59,7 +62,7 @@ fn corpus_gives_named_errors() {
     let jpeg = sample_bytes(1);
     let tiff = tiff_header();
 
-    let cases: Vec<(&str, Vec<u8>, fn(&DecodeError) -> bool)> = vec![
+    let cases: Vec<(&str, Vec<u8>, ErrorCheck)> = vec![
         ("empty.jpg", Vec::new(), |e| {
             matches!(e, DecodeError::NotAnImage { .. })
         }),
