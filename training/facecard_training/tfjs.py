@@ -1,9 +1,8 @@
 """Read TF.js graph models (`model.json` plus binary weight shards) without TensorFlow.
 
-The format is described in the TF.js converter's documentation: `modelTopology`
-is a GraphDef in protobuf JSON form whose weight Const nodes carry no values,
-and `weightsManifest` lists, group by group, the shard files and the tensors
-packed back to back in them.
+In a graph model's model.json, `modelTopology` is a GraphDef in protobuf JSON
+form whose weight Const nodes carry no values. `weightsManifest` lists, group
+by group, the shard files and the tensors packed back to back in them.
 """
 
 import json
