@@ -235,7 +235,7 @@ def convert_blazeface(
             ),
         ]
     )
-    model = finish_model(model, "BlazeFace short-range (back) face detector")
+    model = finish_model(model, "BlazeFace back-camera face detector")
 
     diffs = {"scores": 0.0, "regressors": 0.0}
     magnitudes = {"scores": 1.0, "regressors": 1.0}

@@ -17,7 +17,7 @@ from facecard_training.preprocess import DETECTOR_INPUT_SIZE
 
 log = logging.getLogger(__name__)
 
-# Anchor layout of MediaPipe's short-range face detector: (stride in input
+# Anchor layout of MediaPipe's back-camera face detector: (stride in input
 # pixels, anchors per grid cell). A 256-pixel input gives a 16x16 grid with 2
 # anchors per cell, then an 8x8 grid with 6, in total 512 + 384 = 896.
 ANCHOR_LAYERS = ((16, 2), (32, 6))

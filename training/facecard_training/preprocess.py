@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-# BlazeFace (MediaPipe short-range "back" model) takes a 256x256 RGB image
+# BlazeFace (MediaPipe's back-camera model) takes a 256x256 RGB image
 # scaled to [-1, 1] as pixel / 127.5 - 1.
 DETECTOR_INPUT_SIZE = 256
 DETECTOR_SCALE = 127.5
