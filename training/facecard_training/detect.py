@@ -8,7 +8,7 @@ crops framed like the ones the attribute heads were fitted on.
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +33,10 @@ KEYPOINT_NAMES = (
 )
 # A detection counts as a face when sigmoid(logit) reaches this score.
 SCORE_THRESHOLD = 0.5
+# Boxes that overlap more than this intersection over union are taken to be
+# the same face: the default minSuppressionThreshold of MediaPipe's Face
+# Detector task (mediapipe/tasks/web/vision/face_detector).
+NMS_IOU_THRESHOLD = 0.3
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,57 @@ def best_detection(
     return decode(
         index, float(probabilities[index]), regressors.reshape(-1, 16), anchors
     )
+
+
+def all_detections(
+    scores: np.ndarray, regressors: np.ndarray, anchors: np.ndarray
+) -> list[Detection]:
+    """Return every detection that reaches SCORE_THRESHOLD, highest score first.
+
+    Neighbouring anchors often fire on the same face, so callers that want
+    one detection per face pass the result to `suppress_overlaps`.
+    """
+    probabilities = sigmoid(scores.reshape(-1))
+    rows = regressors.reshape(-1, 16)
+    order = np.argsort(-probabilities, kind="stable")
+    return [
+        decode(int(index), float(probabilities[index]), rows, anchors)
+        for index in order
+        if probabilities[index] >= SCORE_THRESHOLD
+    ]
+
+
+def box_iou(first: Detection, second: Detection) -> float:
+    """Return the intersection over union of two detections' boxes."""
+
+    def corners(detection: Detection) -> tuple[float, float, float, float]:
+        (x, y), (width, height) = detection.center, detection.size
+        return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+    a, b = corners(first), corners(second)
+    overlap_width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    overlap_height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    intersection = overlap_width * overlap_height
+    union = (
+        first.size[0] * first.size[1] + second.size[0] * second.size[1] - intersection
+    )
+    return intersection / union if union > 0 else 0.0
+
+
+def suppress_overlaps(
+    detections: Sequence[Detection], iou_threshold: float = NMS_IOU_THRESHOLD
+) -> list[Detection]:
+    """Keep the highest-scoring detection of each cluster of overlapping boxes.
+
+    Greedy non-maximum suppression: detections are visited from the highest
+    score down, and one is dropped when its box overlaps a kept box with an
+    IoU above `iou_threshold`.
+    """
+    kept: list[Detection] = []
+    for detection in sorted(detections, key=lambda d: d.score, reverse=True):
+        if all(box_iou(detection, other) <= iou_threshold for other in kept):
+            kept.append(detection)
+    return kept
 
 
 def to_image_coordinates(

@@ -85,3 +85,34 @@ def test_summarize_statistics() -> None:
 def test_summarize_rejects_empty() -> None:
     with pytest.raises(ValueError, match="empty"):
         detect.summarize([])
+
+
+def make_detection(score: float, center: tuple[float, float]) -> detect.Detection:
+    """Return a 40x40 detection with no keypoints."""
+    return detect.Detection(score, center, (40.0, 40.0), {})
+
+
+def test_box_iou_of_shifted_boxes() -> None:
+    first = make_detection(0.9, (100.0, 100.0))
+    second = make_detection(0.8, (120.0, 100.0))  # half of each box overlaps
+    assert detect.box_iou(first, second) == pytest.approx(800 / 2400)
+    assert detect.box_iou(first, make_detection(0.8, (200.0, 100.0))) == 0.0
+
+
+def test_suppress_overlaps_keeps_highest_score() -> None:
+    low = make_detection(0.6, (100.0, 100.0))
+    high = make_detection(0.9, (102.0, 101.0))
+    apart = make_detection(0.7, (300.0, 100.0))
+    kept = detect.suppress_overlaps([low, high, apart])
+    assert kept == [high, apart]
+
+
+def test_all_detections_sorted_above_threshold() -> None:
+    anchors = detect.make_anchors()
+    scores = np.full((896, 1), -10.0)
+    scores[[10, 700, 300]] = [[1.0], [3.0], [-0.5]]
+    detections = detect.all_detections(scores, np.zeros((896, 16)), anchors)
+    assert [d.center for d in detections] == [
+        tuple(anchors[700].tolist()),
+        tuple(anchors[10].tolist()),
+    ]
