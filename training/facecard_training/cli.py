@@ -7,6 +7,7 @@ import os
 import random
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -15,11 +16,22 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE = (
     Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "facecard"
 )
-DEFAULT_DATA = Path(
-    os.environ.get(
-        "FACECARD_UTKFACE_DIR", REPO_ROOT.parent / "shared" / "data" / "utkface-dev"
-    )
-)
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """Return $FACECARD_UTKFACE_DIR, or else ../shared/data/utkface-dev.
+
+    The fallback path is relative to the repository's parent folder. An empty
+    FACECARD_UTKFACE_DIR counts as unset, because Path("") would be the
+    current folder.
+    """
+    configured = environ.get("FACECARD_UTKFACE_DIR", "")
+    if configured:
+        return Path(configured)
+    return REPO_ROOT.parent / "shared" / "data" / "utkface-dev"
+
+
+DEFAULT_DATA = default_data_dir(os.environ)
 
 
 def build_parser() -> argparse.ArgumentParser:
