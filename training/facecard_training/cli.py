@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         default=DEFAULT_DATA,
-        help="folder of UTKFace crops named AGE_GENDER_RACE_DATETIME.jpg.chip.jpg "
+        help="folder of UTKFace crops named AGE_GENDER_RACE_DATETIME.jpg.chip.jpg; "
+        "when it does not exist, --smoke uses synthetic-label crops of face-api's "
+        "demo photos instead "
         "(default: $FACECARD_UTKFACE_DIR if set, else %(default)s)",
     )
     build.add_argument(
@@ -117,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--smoke",
         action="store_true",
         help="quick check: a few crops per race, small grids, outputs to a "
-        "temporary folder; takes about a minute",
+        "temporary folder; runs without the UTKFace folder; takes about a minute",
     )
     build.add_argument(
         "--smoke-per-race",

