@@ -20,7 +20,7 @@ lint:
 	@echo "lint: cargo fmt --check and clippy (host and wasm32)"
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
-	cargo clippy --lib --target $(WASM_TARGET) -- -D warnings
+	cargo clippy --lib --bins --target $(WASM_TARGET) -- -D warnings
 
 test-native: test-data
 	@echo "test: native suite (the real models on the sample photos)"

@@ -19,7 +19,9 @@ pub mod onnx;
 pub mod pipeline;
 pub mod predict;
 pub mod present;
+pub mod protocol;
 pub mod sampling;
+pub mod web;
 
 pub use pipeline::Facecard;
 pub use predict::RACE_LABELS;

@@ -1,5 +1,6 @@
-//! The `facecard` command line: `predict` estimates attributes for every face in photos, and
-//! `eval` scores the models on a folder of UTKFace-named images.
+//! The `facecard` binary. On the host it is the command line: `predict` estimates attributes for
+//! every face in photos, and `eval` scores the models on a folder of UTKFace-named images. Built
+//! by Trunk for wasm32, it is the browser page.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
@@ -9,6 +10,7 @@ fn main() -> std::process::ExitCode {
     cli::main()
 }
 
-// The browser build has no command line; its entry point is the web app.
 #[cfg(target_arch = "wasm32")]
-fn main() {}
+fn main() {
+    facecard::web::app::start();
+}
