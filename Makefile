@@ -2,8 +2,11 @@
 # run again. `make test` is what CI runs (.ci/run).
 
 WASM_TARGET := wasm32-unknown-unknown
+TRUNK_VERSION := 0.21.14
+# Must equal the wasm-bindgen crate's version in Cargo.lock (checked by setup-web).
+WASM_BINDGEN_VERSION := 0.2.130
 
-.PHONY: test test-native test-wasm test-training lint setup test-data models cli bench
+.PHONY: test test-native test-wasm test-training test-browser lint setup setup-web test-data models cli bench serve dist
 
 ## Run every test: formatting and lints, the native suite on the real models and photos, the
 ## wasm32 build, and the training package's smoke build and unit tests.
@@ -15,6 +18,22 @@ setup: test-data
 
 test-data:
 	@bash tests/fetch-test-data.sh
+
+## Installs the web build tools at pinned versions (Trunk never downloads its own), Debian's
+## Chromium for the browser tests, and the npm test packages.
+setup-web: setup
+	@bash tests/setup-web.sh $(TRUNK_VERSION) $(WASM_BINDGEN_VERSION)
+
+## Builds the release bundle into dist/ and serves it on http://127.0.0.1:8080/.
+serve: setup-web
+	trunk serve --release
+
+dist: setup-web
+	trunk build --release
+
+test-browser: dist test-native
+	@echo "test: the built page in headless Chromium"
+	node --test tests/browser/
 
 lint:
 	@echo "lint: cargo fmt --check and clippy (host and wasm32)"

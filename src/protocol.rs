@@ -26,6 +26,9 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
+    /// The worker's message handler is installed. Messages sent before it are lost, so the page
+    /// sends its first request only after this one.
+    Started,
     /// Bytes of the model files received so far; `total` is 0 until the sizes are known.
     Progress { loaded: u64, total: u64 },
     /// Both models are loaded and optimized.

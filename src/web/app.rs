@@ -55,20 +55,20 @@ pub fn App() -> impl IntoView {
             return view! { <p class="fatal" role="alert">{message}</p> }.into_any();
         }
     };
+    let worker = StoredValue::new_local(worker);
     let on_response = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let json = event.data().as_string().unwrap_or_default();
         match serde_json::from_str::<Response>(&json) {
+            Ok(Response::Started) => worker.with_value(|w| send(w, &Request::Load, None)),
             Ok(response) => apply_response(response, set_model, analysis),
             Err(error) => {
                 log::error!("ignoring a worker message that is not a response ({error}): {json:?}")
             }
         }
     });
-    worker.set_onmessage(Some(on_response.as_ref().unchecked_ref()));
+    worker.with_value(|w| w.set_onmessage(Some(on_response.as_ref().unchecked_ref())));
     // The page keeps one worker for its whole life, so its handler is never dropped.
     on_response.forget();
-    send(&worker, &Request::Load, None);
-    let worker = StoredValue::new_local(worker);
 
     let retry = move || {
         set_model.set(ModelState::Loading {
@@ -145,6 +145,8 @@ fn apply_response(
     analysis: RwSignal<Analysis>,
 ) {
     match response {
+        // The caller answers Started itself, by sending the first request.
+        Response::Started => {}
         Response::Progress { loaded, total } => {
             set_model.set(ModelState::Loading { loaded, total })
         }

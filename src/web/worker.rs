@@ -39,6 +39,7 @@ pub fn start() {
     scope.set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler must outlive this function, for the whole life of the worker.
     handler.forget();
+    post(&Response::Started);
 }
 
 fn post(response: &Response) {
