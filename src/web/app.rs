@@ -145,7 +145,7 @@ fn apply_response(
     analysis: RwSignal<Analysis>,
 ) {
     match response {
-        // The caller answers Started itself, by sending the first request.
+        // The message handler handles Started itself, by sending the first request.
         Response::Started => {}
         Response::Progress { loaded, total } => {
             set_model.set(ModelState::Loading { loaded, total })

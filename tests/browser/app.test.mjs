@@ -43,6 +43,8 @@ let browser;
 let page;
 const consoleLines = [];
 let pageLoadToReadyMs;
+// While true, the server rejects requests for the attribute model with HTTP 503.
+let failAttributeModel = false;
 
 /** Serves dist/ on 127.0.0.1, on a free port. */
 async function serveDist() {
@@ -51,6 +53,10 @@ async function serveDist() {
     const file = path.join(dist, urlPath === "/" ? "index.html" : urlPath);
     if (!file.startsWith(dist)) {
       response.writeHead(403).end();
+      return;
+    }
+    if (failAttributeModel && urlPath.endsWith("/attributes.onnx")) {
+      response.writeHead(503).end("unavailable");
       return;
     }
     try {
@@ -169,6 +175,49 @@ test("bad file shows error, next photo works", async () => {
   await analyze(path.join(samples, "sample4.jpg"));
   assert.equal((await page.$$(".card[data-face-index]")).length, 4);
   assert.equal(await page.$(".error"), null);
+});
+
+/** Sends `file` to the page as a drop on the drop zone, or as a paste, like a user would. */
+async function sendFileAsEvent(file, kind) {
+  const bytes = [...(await readFile(file))];
+  const name = path.basename(file);
+  await page.evaluate(
+    ({ bytes, name, kind }) => {
+      const data = new DataTransfer();
+      data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/jpeg" }));
+      const event =
+        kind === "drop"
+          ? new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true })
+          : new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+      const target = kind === "drop" ? document.querySelector(".drop-zone") : window;
+      target.dispatchEvent(event);
+    },
+    { bytes, name, kind },
+  );
+}
+
+test("drop and paste analyse photos", async () => {
+  await sendFileAsEvent(path.join(samples, "sample2.jpg"), "drop");
+  await page.waitForFunction(() => document.querySelector(".results")?.dataset.status === "done" && document.querySelectorAll(".card").length === 3, null, { timeout: ANALYSIS_TIMEOUT_MS });
+
+  await sendFileAsEvent(path.join(samples, "sample5.jpg"), "paste");
+  await page.waitForFunction(() => document.querySelector(".results")?.dataset.status === "done" && document.querySelectorAll(".card").length === 5, null, { timeout: ANALYSIS_TIMEOUT_MS });
+});
+
+test("failed model load offers retry", async () => {
+  // A fresh context, so the models are not in the browser's cache.
+  const context = await browser.newContext();
+  const failing = await context.newPage();
+  failAttributeModel = true;
+  await failing.goto(baseUrl);
+  await failing.waitForSelector('[data-model="failed"]', { timeout: READY_TIMEOUT_MS });
+  assert.match(await failing.textContent(".model-status"), /HTTP status 503/);
+  await failing.screenshot({ path: path.join(output, "model-failed.png"), fullPage: true });
+
+  failAttributeModel = false;
+  await failing.click("button.retry");
+  await failing.waitForSelector('[data-model="ready"]', { timeout: READY_TIMEOUT_MS });
+  await context.close();
 });
 
 test("report load and stage times", () => {
