@@ -2,7 +2,7 @@
 //! outputs (from onnxruntime), printing the maximum absolute difference and the largest absolute
 //! reference value per output.
 //!
-//! Usage: `cargo run --release --example tract_check -- CASE.json`, where CASE.json is
+//! Usage: `cargo run --example tract_check -- CASE.json`, where CASE.json is
 //! `{"model": "models/x.onnx", "input": {"name", "shape", "file"}, "outputs": [{"name", "shape",
 //! "file"}]}`. Files hold raw little-endian f32 values; relative paths are relative to CASE.json,
 //! except `model`, which is relative to the working directory. Exits with 1 when any output's
