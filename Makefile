@@ -9,8 +9,9 @@ WASM_BINDGEN_VERSION := 0.2.130
 .PHONY: test test-native test-wasm test-training test-browser lint setup setup-web test-data models cli bench serve dist
 
 ## Run every test: formatting and lints, the native suite on the real models and photos, the
-## wasm32 build, and the training package's smoke build and unit tests.
-test: setup lint test-native test-wasm test-training
+## wasm32 build, the training package's smoke build and unit tests, and the built page in
+## headless Chromium.
+test: setup lint test-native test-wasm test-training test-browser
 
 setup: test-data
 	@echo "setup: checking the wasm32 target"
