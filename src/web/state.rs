@@ -3,7 +3,7 @@
 
 use crate::present::{ImageResult, Results};
 
-/// Where the models are in their one-time download and preparation.
+/// Progress of the models' one-time download and preparation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelState {
     /// Downloading; `total` is 0 until the sizes are known.
@@ -31,7 +31,7 @@ impl ModelState {
         }
     }
 
-    /// The status line shown to the user.
+    /// Returns the status line shown to the user.
     pub fn describe(&self) -> String {
         match self {
             ModelState::Loading { loaded, total } if *total > 0 => format!(
@@ -71,7 +71,7 @@ impl Status {
 /// The photo being analysed or shown, and its outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Analysis {
-    /// Identifies the request, so a late answer for an older photo is ignored.
+    /// Request number, so that a late result for an older photo is ignored.
     pub id: u32,
     pub file: String,
     pub status: Status,
@@ -118,7 +118,7 @@ impl Analysis {
         }
     }
 
-    /// The message to show when the photo was analysed but had no face.
+    /// Returns the message to show when the photo was analysed but had no face.
     pub fn no_face_message(&self) -> Option<String> {
         let result = self.result.as_ref()?;
         result.faces.is_empty().then(|| {
@@ -130,7 +130,7 @@ impl Analysis {
         })
     }
 
-    /// The results as `facecard/1` JSON, for the download button.
+    /// Returns the results as `facecard/1` JSON, for the download button.
     pub fn results_json(&self) -> Option<String> {
         let result = self.result.clone()?;
         serde_json::to_string_pretty(&Results::new(vec![result])).ok()

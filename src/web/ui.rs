@@ -1,5 +1,5 @@
-//! Leptos components of the page. Each one wires signals to the view; the state they show lives
-//! in [`crate::web::state`].
+//! Leptos components of the page. Each one wires signals to the view, and the state they show
+//! lives in [`crate::web::state`].
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -43,7 +43,7 @@ pub fn ModelStatus(
     }
 }
 
-/// The first file of a drop or paste, if any.
+/// Returns the first file of a drop or paste, if any.
 fn first_file(files: Option<web_sys::FileList>) -> Option<File> {
     files.and_then(|list| list.get(0))
 }
