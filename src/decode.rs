@@ -61,7 +61,7 @@ pub enum DecodeError {
 
     /// The header announces more pixels than [`MAX_PIXELS`].
     #[error(
-        "the image is {width} x {height} pixels ({megapixels:.1} megapixels), above the limit of \
+        "the image is {width} x {height} pixels ({megapixels:.2} megapixels), above the limit of \
          {limit_megapixels} megapixels; scale it down and try again"
     )]
     TooLarge {
@@ -77,12 +77,12 @@ pub enum DecodeError {
 
     /// The format was recognised but the data is damaged or truncated.
     #[error(
-        "the {format:?} data could not be decoded ({source}); the file may be truncated or damaged"
+        "the {format} data could not be decoded ({detail}); the file may be truncated or damaged"
     )]
     Corrupt {
-        format: ImageFormat,
-        #[source]
-        source: image::ImageError,
+        format: &'static str,
+        /// The decoder's message, on one line.
+        detail: String,
     },
 }
 
@@ -95,7 +95,14 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedImage, DecodeError> {
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODER_ALLOC);
     reader.limits(limits);
-    let corrupt = |source| DecodeError::Corrupt { format, source };
+    let corrupt = |source: image::ImageError| DecodeError::Corrupt {
+        format: format_name(format),
+        detail: source
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
     let mut decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
     check_size(width, height)?;
@@ -120,6 +127,18 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedImage, DecodeError> {
 /// HEIF brands (bytes 8..12 after `ftyp`) that iPhones and other cameras write, which `image`
 /// does not recognise, so they get a clear message instead of "not an image".
 const HEIF_BRANDS: [&[u8; 4]; 5] = [b"heic", b"heix", b"hevc", b"mif1", b"msf1"];
+
+/// Returns the usual name of a supported format, for messages.
+fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        ImageFormat::WebP => "WebP",
+        ImageFormat::Gif => "GIF",
+        ImageFormat::Bmp => "BMP",
+        _ => "image",
+    }
+}
 
 /// Identifies the format from the leading bytes, never from a file name.
 fn sniff_format(bytes: &[u8]) -> Result<ImageFormat, DecodeError> {
