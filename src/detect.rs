@@ -308,7 +308,7 @@ impl Detector {
             height: INPUT_SIZE,
             shared_edges: [false; 4],
         };
-        let found = self.run(&tile_tensor(&pixels, &whole), &whole, MIN_SCORE)?;
+        let found = self.run(tile_tensor(&pixels, &whole), &whole, MIN_SCORE)?;
 
         let middle = Point::new(INPUT_SIZE as f32 / 2.0, INPUT_SIZE as f32 / 2.0);
         let centred = found.into_iter().find(|d| {
@@ -328,7 +328,7 @@ impl Detector {
         tile: &Tile,
         coarsest: bool,
     ) -> Result<Vec<Detection>, DetectError> {
-        let found = self.run(&tile_tensor(level, tile), tile, CANDIDATE_MIN_SCORE)?;
+        let found = self.run(tile_tensor(level, tile), tile, CANDIDATE_MIN_SCORE)?;
         let kept: Vec<Detection> = found
             .into_iter()
             .filter(|d| d.bbox.width.max(d.bbox.height) >= MIN_TILE_FACE)
@@ -341,7 +341,7 @@ impl Detector {
     /// merged, in input pixels, highest score first.
     fn run(
         &self,
-        input: &Tensor,
+        input: Tensor,
         tile: &Tile,
         min_score: f32,
     ) -> Result<Vec<Detection>, DetectError> {
@@ -350,10 +350,7 @@ impl Detector {
             height: tile.height,
             message: format!("{error:#}"),
         };
-        let outputs = self
-            .plan
-            .run(tvec!(input.clone().into()))
-            .map_err(run_error)?;
+        let outputs = self.plan.run(tvec!(input.into())).map_err(run_error)?;
         let scores = onnx::output_values(&outputs, 0, ANCHOR_COUNT).map_err(run_error)?;
         let regressors =
             onnx::output_values(&outputs, 1, ANCHOR_COUNT * REGRESSOR_WIDTH).map_err(run_error)?;

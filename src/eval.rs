@@ -34,7 +34,7 @@ pub struct Label {
     pub race: usize,
 }
 
-/// Why a file name carries no usable label.
+/// Errors from reading a label from a file name.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LabelError {
     #[error(

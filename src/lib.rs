@@ -3,7 +3,7 @@
 //!
 //! The pipeline is four stages, each a module with one public entry: [`decode::decode`],
 //! [`detect::Detector::detect`], [`align::align`] and [`predict::AttributeModel::predict`].
-//! [`pipeline::Facecard`] loads both models once and runs the stages in order; [`present`] holds
+//! [`pipeline::Facecard`] loads both models once and runs the stages in order; [`present`] contains
 //! the versioned JSON result format. The same code builds for the host (the `facecard` CLI and
 //! the tests) and for wasm32 (the browser app).
 //!

@@ -133,7 +133,7 @@ fn elapsed_ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
-/// Why the models could not be loaded from a folder.
+/// Errors from loading the models from a folder.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Error)]
 pub enum LoadDirError {

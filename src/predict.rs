@@ -105,7 +105,7 @@ pub struct FaceAttributes {
     pub race: Race,
 }
 
-/// Why prediction failed.
+/// Errors from prediction.
 #[derive(Debug, Error)]
 pub enum PredictError {
     #[error("the attribute model could not be loaded ({0}); reinstall models/attributes.onnx")]

@@ -37,7 +37,7 @@ pub enum Response {
     LoadFailed { message: String },
     /// The analysis of photo `id`.
     Result { id: u32, result: ImageResult },
-    /// Photo `id` could not be analysed; `message` says why and what to do.
+    /// Photo `id` could not be analysed; `message` gives the reason and what to do next.
     Failed { id: u32, message: String },
 }
 
